@@ -1,0 +1,1 @@
+"""The labelled ceasefire corpus: records, validation, splits."""

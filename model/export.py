@@ -1,0 +1,63 @@
+"""Export a model folder's classifier to an int8-quantized ONNX graph for the fast CPU backend."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+from model.folder import ONNX_DIR, ONNX_INT8_FILE, read_stance_info
+
+# Model types whose attention, LayerNorm and GELU subgraphs ONNX Runtime's optimizer knows how to fuse.
+FUSABLE_MODEL_TYPES = {"bert", "roberta", "distilbert", "xlm-roberta", "electra", "deberta-v2", "mpnet"}
+
+
+def export_onnx(model_dir: str | Path) -> Path:
+    """Write `onnx/model.int8.onnx` into the model folder and return its path."""
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model_dir = Path(model_dir)
+    read_stance_info(model_dir)  # a clear error if this is not a stance model folder
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    sample = tokenizer(["a ceasefire now", "talks resume on Thursday in Geneva"], padding=True, return_tensors="pt")
+    input_names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
+    out_dir = model_dir / ONNX_DIR
+    out_dir.mkdir(exist_ok=True)
+    target = out_dir / ONNX_INT8_FILE
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's tracer warnings are about shapes we keep dynamic
+            torch.onnx.export(
+                model,
+                tuple(sample[name] for name in input_names),
+                str(fp32),
+                input_names=input_names,
+                output_names=["logits"],
+                dynamic_axes={name: {0: "batch", 1: "sequence"} for name in input_names} | {"logits": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        graph = fp32
+        config = model.config
+        if config.model_type in FUSABLE_MODEL_TYPES:
+            optimized = optimize_model(
+                str(fp32), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+            )
+            graph = Path(tmp) / "model.opt.onnx"
+            optimized.save_model_to_file(str(graph))
+        partial = Path(tmp) / ONNX_INT8_FILE
+        quantize_dynamic(
+            str(graph),
+            str(partial),
+            weight_type=QuantType.QInt8,
+            # Shape inference cannot type the fused contrib ops' outputs; they are all float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        partial.replace(target)  # the graph appears whole or not at all
+    return target

@@ -1,0 +1,1 @@
+"""Fine-tune, calibrate and evaluate stance models; write self-describing model folders."""
