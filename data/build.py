@@ -1,8 +1,10 @@
 """Assemble the corpus splits from the hand-written source batches in `data/ceasefire/sources/`.
 
-Sources `train_*.jsonl` form the training pool, split into train and dev by label; `test.jsonl` and
-`challenge.jsonl` were written separately and are kept whole, except that any record too close to a
-training-pool or seed statement is dropped, so that test measures generalisation rather than memory.
+- `train_*.jsonl` (written statements) and `contrast_*.jsonl` (minimal edits of some of them that flip the label)
+  form the training pool, split into train and dev by label.
+- `test.jsonl` and `challenge.jsonl`, with their own contrast edits (`test_contrast_*.jsonl`,
+  `challenge_contrast*.jsonl`), were written separately and are kept whole, except that any record too close to a
+  training-pool or seed statement is dropped, so that test measures generalisation rather than memory.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ SEED = 13
 
 
 def read_source(path: Path) -> list[dict]:
-    """A source batch, validated, with whitespace tidied and ids that say where each record came from."""
+    """A source batch, validated, with whitespace tidied and ids that say where each record came from.
+
+    A contrast edit names its original by id in `contrast_of` (the original's source stem and record number).
+    """
     records = read_labelled(path, GUIDE_LABELS)
     for number, record in enumerate(records, start=1):
         if record["genre"] not in GENRES:
@@ -29,6 +34,10 @@ def read_source(path: Path) -> list[dict]:
     return records
 
 
+def read_sources(paths: list[Path]) -> list[dict]:
+    return [record for path in paths for record in read_source(path)]
+
+
 def drop_close_to(records: list[dict], reference: list[dict]) -> tuple[list[dict], int]:
     """Records without any near-duplicate in `reference`, and how many were dropped."""
     close = {i for i, _, _ in near_duplicates([r["text"] for r in records], [r["text"] for r in reference])}
@@ -36,9 +45,13 @@ def drop_close_to(records: list[dict], reference: list[dict]) -> tuple[list[dict
 
 
 def drop_internal_duplicates(records: list[dict]) -> tuple[list[dict], int]:
-    """Keep the first of each group of near-duplicate records within one set."""
+    """Keep the first of each group of near-duplicate records with the same label within one set.
+
+    Near-duplicates with different labels stay: a contrast edit is close to its original on purpose.
+    """
     texts = [r["text"] for r in records]
-    later = {max(i, j) for i, j, _ in near_duplicates(texts, texts) if i != j}
+    pairs = near_duplicates(texts, texts)
+    later = {max(i, j) for i, j, _ in pairs if i != j and records[i]["label"] == records[j]["label"]}
     return [r for i, r in enumerate(records) if i not in later], len(later)
 
 
@@ -46,12 +59,12 @@ def build(corpus_dir: Path = CORPUS_DIR) -> dict[str, list[dict]]:
     """Write train, dev, test and challenge splits; return them."""
     sources = corpus_dir / "sources"
     seed = read_labelled(corpus_dir / "seed.jsonl", GUIDE_LABELS)
-    pool = [r for path in sorted(sources.glob("train_*.jsonl")) for r in read_source(path)]
+    pool = read_sources(sorted(sources.glob("train_*.jsonl")) + sorted(sources.glob("contrast_*.jsonl")))
     pool, internal = drop_internal_duplicates(pool)
     pool, seed_like = drop_close_to(pool, seed)
-    test, test_internal = drop_internal_duplicates(read_source(sources / "test.jsonl"))
+    test, test_internal = drop_internal_duplicates(read_sources(sorted(sources.glob("test*.jsonl"))))
     test, test_leaks = drop_close_to(test, pool + seed)
-    challenge, _ = drop_internal_duplicates(read_source(sources / "challenge.jsonl"))
+    challenge, _ = drop_internal_duplicates(read_sources(sorted(sources.glob("challenge*.jsonl"))))
     challenge, challenge_leaks = drop_close_to(challenge, pool + seed + test)
     print(
         f"dropped near-duplicates: {internal} within the training pool, {seed_like} of seed statements, "

@@ -70,15 +70,8 @@ def read_labelled(path: str | Path, known_labels: Sequence[str] | None = None) -
         if record_id in first_line_of:
             raise DataError(f"{where}: duplicate id {record_id!r} (first seen on line {first_line_of[record_id]})")
         first_line_of[record_id] = number
-        records.append(
-            {
-                "id": record_id,
-                "text": record["text"],
-                "label": label,
-                "speaker": record.get("speaker"),
-                "genre": record.get("genre"),
-            }
-        )
+        # Fields beyond the known ones (source, offsets, contrast_of…) travel with the record.
+        records.append(record | {"id": record_id, "speaker": record.get("speaker"), "genre": record.get("genre")})
     if not records:
         raise DataError(f"{path}: no records")
     return records

@@ -14,7 +14,7 @@ NEAR_DUPLICATE_JACCARD = 0.8
 def stratified_split(records: Sequence[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
     """Split off `fraction` of the records with each label in proportion; the same seed gives the same split."""
     labels = [r["label"] for r in records]
-    # Every label needs a place in the held-out part, even when the data are small.
+    # scikit-learn refuses a held-out part with fewer rows than labels, which small user data can hit.
     size = max(round(fraction * len(records)), len(set(labels)))
     keep, held_out = train_test_split(list(records), test_size=size, random_state=seed, stratify=labels)
     return keep, held_out
