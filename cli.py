@@ -115,6 +115,19 @@ def export(model: Annotated[Path, typer.Option(help="Model folder.")]) -> None:
     typer.echo(f"ONNX graph written to {export_onnx(model)}")
 
 
+@app.command()
+@one_line_errors
+def serve(
+    model: Annotated[Path, typer.Option(help="Model folder to serve.")] = Path("models/default"),
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve a model over HTTP: POST /predict, POST /articles, /health, /ready, /model, /metrics, /docs."""
+    from serve.main import run
+
+    run(model, host=host, port=port)
+
+
 @app.command("build-corpus")
 @one_line_errors
 def build_corpus() -> None:

@@ -116,6 +116,7 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
         # Under torchrun: NCCL between GPUs, gloo between CPU processes; a single process needs neither.
         ddp_backend=("nccl" if torch.cuda.is_available() else "gloo") if world_size() > 1 else None,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=False,
     )
     trainer = Trainer(
@@ -175,6 +176,7 @@ def write_folder(
         "trained_at": trained_at.isoformat(timespec="seconds"),
         "base_model": str(base),
         "train_seconds": round(train_seconds, 1),
+        "train_processes": world_size(),
     }
     (folder / STANCE_FILE).write_text(json.dumps(stance, indent=2) + "\n", encoding="utf-8")
     (folder / CONFIG_FILE).write_text(config.to_toml(), encoding="utf-8")
