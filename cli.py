@@ -108,6 +108,23 @@ def baseline(
 
 @app.command()
 @one_line_errors
+def predict(
+    model: Annotated[Path, typer.Option(help="Model folder.")],
+    input: Annotated[str, typer.Option("--input", help=".jsonl (text field), .csv (text column), .txt, or - for stdin.")],
+    output: Annotated[str, typer.Option(help="Output .jsonl or .csv, or - for stdout.")] = "-",
+    input_format: Annotated[Optional[str], typer.Option(help="jsonl, csv or txt, when the name does not say.")] = None,
+    backend: Annotated[str, typer.Option(help="auto, onnx or pytorch.")] = "auto",
+) -> None:
+    """Label every statement in a file; bad lines are kept in the output with an error field."""
+    from model.labelling import label_file
+    from model.predictor import StancePredictor
+
+    counts = label_file(StancePredictor(model, backend=backend), input, output, input_format)
+    typer.echo(f"labelled {counts['labelled']} statements; {counts['errors']} bad lines kept with an 'error' field", err=True)
+
+
+@app.command()
+@one_line_errors
 def export(model: Annotated[Path, typer.Option(help="Model folder.")]) -> None:
     """Write the int8-quantized ONNX graph into a model folder (the fast CPU backend)."""
     from model.export import export_onnx

@@ -56,6 +56,11 @@ def export_onnx(model_dir: str | Path) -> Path:
             str(graph),
             str(partial),
             weight_type=QuantType.QInt8,
+            # Only the dense layers, with one scale per output channel: quantizing the fused attention and the
+            # embedding lookup too, or one scale per matrix, changed 1.5-3% of labels on the test split;
+            # this keeps agreement with PyTorch above 99% and most of the speed.
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
             # Shape inference cannot type the fused contrib ops' outputs; they are all float.
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )

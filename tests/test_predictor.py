@@ -1,0 +1,85 @@
+"""The predictor API, both backends, and what it promises about order, probabilities and long texts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.records import GUIDE_LABELS
+from model import ModelFolderError, StancePredictor
+
+pytestmark = pytest.mark.slow
+TEXTS = [
+    "Stop the shelling and sign the truce today.",
+    "No.",
+    "We will agree to a ceasefire only once every prisoner is home and monitors stand on the line, not a day before.",
+    "Talks resume on Thursday in Geneva.",
+    "A pause would only let them regroup.",
+]
+
+
+@pytest.fixture(scope="module", params=["onnx", "pytorch"])
+def predictor(request: pytest.FixtureRequest, tiny_model: Path) -> StancePredictor:
+    return StancePredictor(tiny_model, backend=request.param, batch_size=2)
+
+
+def test_probabilities_are_distributions_over_the_model_labels(predictor: StancePredictor) -> None:
+    probabilities = predictor.predict_proba(TEXTS)
+    assert predictor.labels == list(GUIDE_LABELS)
+    assert probabilities.shape == (len(TEXTS), len(GUIDE_LABELS))
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert predictor.predict(TEXTS) == [predictor.labels[i] for i in probabilities.argmax(axis=1)]
+
+
+def test_length_sorted_batches_come_back_in_input_order(predictor: StancePredictor) -> None:
+    # Sorting by length forms the same batches whatever the input order, so results must simply follow the input.
+    forward = predictor.predict_proba(TEXTS)
+    backward = predictor.predict_proba(TEXTS[::-1])[::-1]
+    assert np.allclose(forward, backward, atol=1e-6)
+    assert len(set(map(tuple, forward.round(6)))) == len(TEXTS)  # distinct rows, so a mix-up would show
+
+
+def test_padding_does_not_change_pytorch_scores(tiny_model: Path) -> None:
+    # (The int8 graph quantizes activations per batch, so its scores may move slightly with batchmates.)
+    predictor = StancePredictor(tiny_model, backend="pytorch", batch_size=8)
+    one_by_one = np.vstack([predictor.predict_proba([text]) for text in TEXTS])
+    assert np.allclose(predictor.predict_proba(TEXTS), one_by_one, atol=1e-5)
+
+
+def test_scores_use_the_stored_temperature(predictor: StancePredictor) -> None:
+    logits, _ = predictor.logits(TEXTS)
+    z = np.exp(logits / predictor.temperature)
+    assert np.allclose(predictor.predict_proba(TEXTS), z / z.sum(axis=1, keepdims=True), atol=1e-5)
+
+
+def test_long_texts_are_truncated_and_flagged(predictor: StancePredictor) -> None:
+    results = predictor.classify(["ceasefire " * 400, "A truce now."])
+    assert [r["truncated"] for r in results] == [True, False]
+    assert set(results[0]["scores"]) == set(GUIDE_LABELS)
+
+
+def test_int8_graph_agrees_with_pytorch(tiny_model: Path) -> None:
+    # A barely trained model has near-uniform scores, so the check is on probabilities, not only labels.
+    onnx = StancePredictor(tiny_model, backend="onnx").predict_proba(TEXTS)
+    torch = StancePredictor(tiny_model, backend="pytorch").predict_proba(TEXTS)
+    assert np.abs(onnx - torch).max() < 0.05
+
+
+def test_metadata_names_the_model_and_backend(tiny_model: Path) -> None:
+    predictor = StancePredictor(tiny_model)
+    info = json.loads((tiny_model / "stance.json").read_text())
+    assert predictor.metadata["backend"] == "onnx-int8"  # the fastest available is the default
+    assert predictor.metadata["version"] == info["version"]
+    assert predictor.metadata["metrics"]["dev"]["n"] > 0
+
+
+def test_bad_folders_and_backends_are_clear_errors(tiny_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelFolderError, match="no such model folder"):
+        StancePredictor(tmp_path / "absent")
+    with pytest.raises(ModelFolderError, match="not a stance model folder"):
+        StancePredictor(tmp_path)
+    with pytest.raises(ModelFolderError, match="unknown backend 'tpu'"):
+        StancePredictor(tiny_model, backend="tpu")
