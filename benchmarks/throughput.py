@@ -59,7 +59,9 @@ def measure(kind: str, model: str, texts: list[str], batch_size: int, queue) -> 
     else:
         label(texts, batch_size)
     seconds = time.perf_counter() - start
-    queue.put({"per_second": len(texts) / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    queue.put(
+        {"per_second": len(texts) / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    )
 
 
 def in_fresh_process(kind: str, model: str, texts: list[str], batch_size: int) -> dict:

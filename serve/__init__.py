@@ -1,0 +1,1 @@
+"""The HTTP inference server: `stance serve --model DIR`, built on FastAPI."""
