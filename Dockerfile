@@ -23,7 +23,7 @@ WORKDIR /app
 # instead of pulling the default wheel and its gigabytes of CUDA libraries.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
-COPY pyproject.toml cli.py ./
+COPY pyproject.toml README.md cli.py ./
 COPY data ./data
 COPY model ./model
 COPY training ./training

@@ -39,6 +39,7 @@ def test_model_folder_is_complete_and_loads_with_plain_transformers(tiny_model: 
     assert stance_info["temperature"] > 0
     for name in ("config.json", "model.safetensors", "tokenizer.json", "training_config.toml", "onnx/model.int8.onnx"):
         assert (tiny_model / name).is_file(), name
+        assert (tiny_model / name).stat().st_mode & 0o004, f"{name} is readable by a server running as another user"
     for image in ("confusion_matrix.png", "training_curve.png"):
         assert (tiny_model / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((tiny_model / "metrics.json").read_text())

@@ -203,6 +203,13 @@ def write_folder(
     plot_confusion(metrics[headline], folder / "confusion_matrix.png", title=f"{headline} set")
     plot_training_curve(trainer.state.log_history, folder / "training_curve.png")
     write_model_card(folder, config, stance, metrics)
+    make_readable(folder)
+
+
+def make_readable(folder: Path) -> None:
+    """Weights are saved owner-only; a server running as another user (the Docker image's) must read them."""
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _best_epoch(trainer: Trainer) -> float | None:
