@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +10,9 @@ from data.records import label_order, read_labelled, read_many
 from model.folder import CONFIG_FILE
 from model.predictor import StancePredictor
 from training.baselines import FrozenEncoderBaseline, fit_tfidf
-from training.config import TrainConfig, resolve_base_model, resolve_path
+from training.config import load_config, resolve_base_model, resolve_path
 from training.data import load_training_data
-from training.metrics import score
+from training.metrics import label_ids, score
 
 
 def evaluate(model_dir: str | Path, data_file: str | Path, baselines: bool = False, backend: str = "auto") -> dict:
@@ -21,7 +20,7 @@ def evaluate(model_dir: str | Path, data_file: str | Path, baselines: bool = Fal
     predictor = StancePredictor(model_dir, backend=backend)
     records = read_labelled(data_file, known_labels=predictor.labels)
     texts = [r["text"] for r in records]
-    y = np.array([predictor.labels.index(r["label"]) for r in records])
+    y = label_ids(records, predictor.labels)
     report = score(y, predictor.predict_proba(texts), predictor.labels)
     report["model"] = predictor.metadata["version"]
     report["backend"] = predictor.backend.name
@@ -32,9 +31,9 @@ def evaluate(model_dir: str | Path, data_file: str | Path, baselines: bool = Fal
 
 def baseline_scores(model_dir: Path, texts: list[str], y: np.ndarray, labels: list[str]) -> dict:
     """TF-IDF and frozen-encoder baselines, fitted on the data the model was trained on."""
-    config = TrainConfig(**tomllib.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8")))
+    config = load_config(model_dir / CONFIG_FILE)
     train = load_training_data(config).train
-    train_y = np.array([labels.index(r["label"]) for r in train])
+    train_y = label_ids(train, labels)
     train_texts = [r["text"] for r in train]
     encoder = resolve_base_model(config.base_model)
     return {
@@ -50,6 +49,5 @@ def tfidf_baseline(train_files: list[str], eval_file: str) -> dict:
     train = read_many(resolve_path(f) for f in train_files)
     labels = label_order(r["label"] for r in train)
     test = read_labelled(resolve_path(eval_file), known_labels=labels)
-    model = fit_tfidf([r["text"] for r in train], np.array([labels.index(r["label"]) for r in train]))
-    y = np.array([labels.index(r["label"]) for r in test])
-    return score(y, model.predict_proba([r["text"] for r in test]), labels)
+    model = fit_tfidf([r["text"] for r in train], label_ids(train, labels))
+    return score(label_ids(test, labels), model.predict_proba([r["text"] for r in test]), labels)

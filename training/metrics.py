@@ -10,6 +10,12 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from training.calibration import expected_calibration_error
 
 
+def label_ids(records: Sequence[dict], labels: Sequence[str]) -> np.ndarray:
+    """Each record's label as its index in `labels`, the form scikit-learn and the model's outputs use."""
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[r["label"]] for r in records], dtype=np.int64)
+
+
 def score(y_true: np.ndarray, probabilities: np.ndarray, labels: Sequence[str]) -> dict:
     """Macro-F1, accuracy, per-label precision/recall/F1, confusion matrix (rows true) and ECE."""
     y_pred = probabilities.argmax(axis=1)

@@ -32,7 +32,7 @@ from training.calibration import expected_calibration_error, fit_temperature
 from training.config import TrainConfig, resolve_base_model
 from training.data import TrainingData, load_training_data
 from training.folder import check_output, staged_folder
-from training.metrics import score
+from training.metrics import label_ids, score
 from training.report import plot_confusion, plot_training_curve, write_model_card
 
 
@@ -90,7 +90,7 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
         label2id={label: i for i, label in enumerate(data.labels)},
         ignore_mismatched_sizes=True,  # a base model may carry another task's head
     )
-    counts = np.bincount([data.labels.index(r["label"]) for r in data.train], minlength=len(data.labels))
+    counts = np.bincount(label_ids(data.train, data.labels), minlength=len(data.labels))
     weights = torch.tensor(len(data.train) / (len(data.labels) * counts), dtype=torch.float32)
     args = TrainingArguments(
         output_dir=str(checkpoints),
@@ -196,8 +196,8 @@ def write_folder(
         "dev": score(dev_labels, softmax(dev_logits, temperature), data.labels),
     }
     for name, records in data.evaluation.items():
-        y = np.array([data.labels.index(r["label"]) for r in records])
-        metrics[name] = score(y, predictor.predict_proba([r["text"] for r in records]), data.labels)
+        texts = [r["text"] for r in records]
+        metrics[name] = score(label_ids(records, data.labels), predictor.predict_proba(texts), data.labels)
     (folder / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     headline = "test" if "test" in metrics else "dev"
     plot_confusion(metrics[headline], folder / "confusion_matrix.png", title=f"{headline} set")
