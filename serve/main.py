@@ -11,12 +11,11 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from model.folder import read_stance_info
 from serve.batcher import MicroBatcher
 from serve.deps import Services
 from serve.errors import install_error_handlers
 from serve.middleware import BodyLimit, RequestLog
-from serve.model_slot import ModelSlot
+from serve.model_slot import LoadedModel, ModelSlot, load_model
 from serve.observability import Metrics, json_logger
 from serve.routes import admin, articles, predict, status
 from serve.settings import get_settings
@@ -28,16 +27,20 @@ Every error is JSON: `{"error": code, "message": sentence, "details": [{where, m
 """
 
 
-def create_app(model_dir: Path | None = None) -> FastAPI:
-    """The app serving `model_dir` (default: STANCE_MODEL_DIR), with limits and knobs from STANCE_* variables."""
+def create_app(model_dir: Path | None = None, loaded: LoadedModel | None = None) -> FastAPI:
+    """The app serving `model_dir` (default: STANCE_MODEL_DIR), with limits and knobs from STANCE_* variables.
+
+    `loaded` is that folder already loaded; without it the app loads the folder as it starts.
+    """
     settings = get_settings()
     metrics = Metrics()
     logger = json_logger("stance", settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        slot = ModelSlot(model_dir or settings.model_dir, settings)
-        await slot.load()
+        slot = ModelSlot(model_dir or settings.model_dir, settings, loaded)
+        if slot.current is None:
+            await slot.load()
         batcher = MicroBatcher(
             settings.workers, settings.max_batch, settings.batch_window_ms / 1000, metrics.observe_batch
         )
@@ -64,8 +67,12 @@ def create_app(model_dir: Path | None = None) -> FastAPI:
 
 
 def run(model_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve `model_dir` until interrupted. A folder that is not a model fails here, in one line."""
-    read_stance_info(Path(model_dir))
-    app = create_app(Path(model_dir))
+    """Serve `model_dir` until interrupted.
+
+    The model loads before uvicorn starts, so a folder that cannot be loaded fails here with one line
+    (ModelLoadError) instead of uvicorn's start-up traceback.
+    """
+    loaded = load_model(Path(model_dir), get_settings())
+    app = create_app(Path(model_dir), loaded)
     # Our middleware writes one JSON line per request, so uvicorn's access log would only repeat it.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level=get_settings().log_level)

@@ -10,7 +10,7 @@ from model import ModelFolderError, StancePredictor
 from serve.settings import Settings
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(ModelFolderError):
     """A folder that could not be loaded; the message says why, in one sentence."""
 
 
@@ -68,10 +68,10 @@ class ModelSlot:
     the model under a request in flight, and the old model is freed when its last request is done.
     """
 
-    def __init__(self, model_dir: Path, settings: Settings) -> None:
+    def __init__(self, model_dir: Path, settings: Settings, current: LoadedModel | None = None) -> None:
         self.model_dir = model_dir
         self.settings = settings
-        self.current: LoadedModel | None = None
+        self.current = current
         self._reloading = asyncio.Lock()
 
     async def load(self, model_dir: Path | None = None) -> LoadedModel | None:

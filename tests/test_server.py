@@ -343,13 +343,27 @@ def test_an_unexpected_failure_is_a_json_500_without_traceback(served_model_dir:
     assert "secret internals" not in response.text and "Traceback" not in response.text
 
 
-def test_serving_a_folder_that_is_no_model_fails_in_one_line(tmp_path: Path) -> None:
+def serve_and_fail(model_dir: Path) -> str:
+    """Start `stance serve` on a folder that cannot be served; its stderr, once it has exited with status 1."""
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "serve", "--model", str(tmp_path / "missing")],
+        [sys.executable, "-m", "cli", "serve", "--model", str(model_dir), "--port", str(free_port())],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {tmp_path / 'missing'}: no such model folder"
+    return result.stderr.strip()
+
+
+def test_serving_a_folder_that_is_no_model_fails_in_one_line(tmp_path: Path) -> None:
+    assert serve_and_fail(tmp_path / "missing") == f"error: {tmp_path / 'missing'}: no such model folder"
+
+
+def test_serving_broken_weights_fails_in_one_line_before_listening(served_model_dir: Path, tmp_path: Path) -> None:
+    broken = copy_model(served_model_dir, tmp_path / "broken", "broken")
+    for weights in (broken / "model.safetensors", broken / "onnx" / "model.int8.onnx"):
+        weights.unlink()  # a hard link to the served model's weights: overwrite a new file, not those
+        weights.write_bytes(b"not a model")
+    stderr = serve_and_fail(broken)
+    assert stderr.startswith(f"error: {broken}: cannot load the model (") and "\n" not in stderr
 
 
 # Reload ----------------------------------------------------------------------------------------------------
