@@ -55,7 +55,7 @@ def train(
 ) -> None:
     """Fine-tune a stance model and write a self-describing model folder."""
     from training.config import load_config
-    from training.train import fit
+    from training.train import fit, is_main_process
 
     overrides = dict(
         data=data, dev=dev, eval=eval, output=output, base_model=base_model, epochs=epochs, batch_size=batch_size,
@@ -66,7 +66,8 @@ def train(
         overrides["dev"] = dev or ""
         overrides["eval"] = eval or []
     folder = fit(load_config(config, overrides))
-    typer.echo(f"model written to {folder}")
+    if is_main_process():
+        typer.echo(f"model written to {folder}")
 
 
 @app.command()

@@ -183,4 +183,5 @@ def test_data_parallel_training_with_torchrun(tiny_data: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     stance_info = json.loads((output / "stance.json").read_text())
     assert stance_info["train_processes"] == 2
+    assert done.stdout.count("model written to") == 1  # rank 0 reports; rank 1 only trained
     assert json.loads((output / "metrics.json").read_text())["dev"]["n"] > 0

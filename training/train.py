@@ -135,13 +135,18 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
     return trainer
 
 
+def is_main_process() -> bool:
+    """The only process, or rank 0 of a data-parallel run: the one that writes and reports."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def fit(config: TrainConfig) -> Path:
     """Train, calibrate, export and evaluate; write the model folder at `config.output`; return it."""
     data = load_training_data(config)
     base = resolve_base_model(config.base_model)
     output = Path(config.output)
     check_output(output)
-    is_main = int(os.environ.get("RANK", "0")) == 0
+    is_main = is_main_process()
     started = time.perf_counter()
     with staged_folder(output, publish=is_main) as staging:
         trainer = build_trainer(config, data, base, staging / "checkpoints")
