@@ -56,10 +56,11 @@ def export_onnx(model_dir: str | Path) -> Path:
             str(graph),
             str(partial),
             weight_type=QuantType.QInt8,
-            # Only the dense layers, with one scale per output channel: quantizing the fused attention and the
-            # embedding lookup too, or one scale per matrix, changed 1.5-3% of labels on the test split;
-            # this keeps agreement with PyTorch above 99% and most of the speed.
-            op_types_to_quantize=["MatMul"],
+            # The dense layers and the fused attention's projections, with one scale per output channel. One
+            # scale per matrix changed 2-2.5% of labels on the test split; per channel keeps agreement with
+            # PyTorch above 99% at the same speed, and quantizing attention too is ~25% faster than dense only.
+            # Leaving the embedding lookup in float costs nothing.
+            op_types_to_quantize=["MatMul", "Attention"],
             per_channel=True,
             # Shape inference cannot type the fused contrib ops' outputs; they are all float.
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
