@@ -72,7 +72,8 @@ def run(model_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     The model loads before uvicorn starts, so a folder that cannot be loaded fails here with one line
     (ModelLoadError) instead of uvicorn's start-up traceback.
     """
-    loaded = load_model(Path(model_dir), get_settings())
+    settings = get_settings()
+    loaded = load_model(Path(model_dir), settings)
     app = create_app(Path(model_dir), loaded)
     # Our middleware writes one JSON line per request, so uvicorn's access log would only repeat it.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level=get_settings().log_level)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level=settings.log_level)
