@@ -44,6 +44,18 @@ def test_length_sorted_batches_come_back_in_input_order(predictor: StancePredict
     assert len(set(map(tuple, forward.round(6)))) == len(TEXTS)  # distinct rows, so a mix-up would show
 
 
+def test_batches_group_texts_by_word_pieces(tiny_model: Path) -> None:
+    # Few characters can hold many word pieces (Cyrillic, Chinese), so character length would pair these badly.
+    texts = ["停火协议", "No.", "Ceasefire", "A truce now, please.", "Зупиніть вогонь!", "The guns must go silent today."]
+    predictor = StancePredictor(tiny_model, backend="onnx", batch_size=2)
+    widths: list[int] = []
+    run_batch = predictor.backend.logits
+    predictor.backend.logits = lambda batch: widths.append(batch["input_ids"].shape[1]) or run_batch(batch)
+    predictor.predict(texts)
+    pieces = sorted(len(ids) for ids in predictor.tokenizer(texts)["input_ids"])
+    assert widths == [pieces[1], pieces[3], pieces[5]]  # each batch padded only to its own longest
+
+
 def test_padding_does_not_change_pytorch_scores(tiny_model: Path) -> None:
     # (The int8 graph quantizes activations per batch, so its scores may move slightly with batchmates.)
     predictor = StancePredictor(tiny_model, backend="pytorch", batch_size=8)
