@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import resource
 import time
@@ -93,6 +94,14 @@ def agreement(model: str) -> dict:
     }
 
 
+def processor_name() -> str:
+    """The CPU model: figures differ several-fold between the machines this project runs on, so each says which."""
+    cpuinfo = Path("/proc/cpuinfo")  # Linux only
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/default")
@@ -100,7 +109,7 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=300, help="statements labelled one at a time")
     args = parser.parse_args()
     batch_texts, single_texts = statements(args.n), statements(args.single)
-    print(f"machine: {platform.processor() or platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores")
+    print(f"machine: {processor_name()}, {len(os.sched_getaffinity(0))} cores")
     rows = []
     for batch_size, texts in ((64, batch_texts), (1, single_texts)):
         scores = {kind: in_fresh_process(kind, args.model, texts, batch_size) for kind in
