@@ -51,6 +51,7 @@ def train(
     learning_rate: Annotated[Optional[float], typer.Option()] = None,
     max_length: Annotated[Optional[int], typer.Option()] = None,
     seed: Annotated[Optional[int], typer.Option()] = None,
+    precision: Annotated[Optional[str], typer.Option(help="auto, bf16 (mixed) or fp32.")] = None,
     export_onnx: Annotated[Optional[bool], typer.Option("--onnx/--no-onnx", help="Write the int8 ONNX graph.")] = None,
 ) -> None:
     """Fine-tune a stance model and write a self-describing model folder."""
@@ -59,7 +60,7 @@ def train(
 
     overrides = dict(
         data=data, dev=dev, eval=eval, output=output, base_model=base_model, epochs=epochs, batch_size=batch_size,
-        learning_rate=learning_rate, max_length=max_length, seed=seed, export_onnx=export_onnx,
+        learning_rate=learning_rate, max_length=max_length, seed=seed, precision=precision, export_onnx=export_onnx,
     )  # fmt: skip
     if data is not None:
         # Other data: the bundled dev and evaluation sets would not fit its labels.

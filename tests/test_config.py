@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from training.config import ConfigError, load_config, resolve_base_model, resolve_path
+from training.config import ConfigError, load_config, resolve_base_model, resolve_path, resolve_precision
 
 
 def test_defaults_then_file_then_command_line(tmp_path: Path) -> None:
@@ -31,6 +31,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path: Path) -> None:
         ("class_weights = 1\n", "setting 'class_weights' should be bool"),
         ("epochs = 0\n", "'epochs' must be at least 1"),
         ("epochs = [\n", "not valid TOML"),
+        ('precision = "fp16"\n', "'precision' must be one of auto, bf16, fp32"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
@@ -48,3 +49,8 @@ def test_corpus_paths_and_base_models_resolve(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"model_type": "bert"}', encoding="utf-8")
     with pytest.raises(ConfigError, match="without weights"):
         resolve_base_model(str(tmp_path))
+
+
+def test_precision_auto_resolves_to_a_concrete_one() -> None:
+    assert resolve_precision("auto") in ("bf16", "fp32")  # which one depends on the processor
+    assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"

@@ -9,12 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
 from data.records import GUIDE_LABELS
+from model.predictor import StancePredictor
 from tests.conftest import REPO, small_labelled_set, write_lines
 from training.config import load_config
 from training.evaluate import evaluate
@@ -46,6 +49,8 @@ def test_model_folder_is_complete_and_loads_with_plain_transformers(tiny_model: 
     assert metrics["dev"]["n"] > 0 and 0 <= metrics["dev"]["macro_f1"] <= 1
     assert set(metrics["calibration"]) == {"temperature", "dev_ece_before", "dev_ece_after"}
     assert stance_info["version"] in (tiny_model / "README.md").read_text()
+    saved = tomllib.loads((tiny_model / "training_config.toml").read_text())
+    assert saved["precision"] in ("bf16", "fp32")  # "auto" is saved as what it chose, so a rerun repeats it
     assert not staging_path(tiny_model).exists()
 
     from transformers import pipeline
@@ -170,6 +175,27 @@ def test_failure_after_training_keeps_the_previous_model(
         training.train.fit(quick_config(tiny_data, output))
     assert (output / "model.safetensors").read_bytes() == before
     assert not staging_path(output).exists()
+
+
+def test_calibration_fits_the_fp32_logits_the_model_serves(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bf16 run autocasts the model's forward; the temperature must fit the logits served, in fp32."""
+    import training.train
+
+    seen = {}
+    write_folder = training.train.write_folder
+
+    def spy(folder, trainer, config, data, base, dev_prediction, train_seconds):
+        seen["logits"], seen["texts"] = dev_prediction.predictions, [r["text"] for r in data.dev]
+        write_folder(folder, trainer, config, data, base, dev_prediction, train_seconds)
+
+    monkeypatch.setattr(training.train, "write_folder", spy)
+    output = training.train.fit(quick_config(tiny_data, tmp_path / "bf16", precision="bf16", export_onnx=False))
+    served = StancePredictor(output, backend="pytorch").logits(seen["texts"])[0]
+    # The Trainer hands dev rows back grouped by length, so each is matched to its nearest served row.
+    gap = np.abs(seen["logits"][:, None, :] - served[None, :, :]).max(axis=2).min(axis=1)
+    assert gap.max() < 1e-5
 
 
 def test_data_parallel_training_with_torchrun(tiny_data: Path, tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+import torch
 from transformers import AutoConfig
 
 from data.records import CORPUS_DIR
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 CORPUS_PREFIX = "corpus:"
+PRECISIONS = ("auto", "bf16", "fp32")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
@@ -37,6 +39,8 @@ class TrainConfig:
     max_length: int
     seed: int
     patience: int
+    precision: str
+    train_word_embeddings: bool
     class_weights: bool
     min_examples_per_label: int
     export_onnx: bool
@@ -86,6 +90,8 @@ def _check_values(config: TrainConfig) -> None:
             raise ConfigError(f"setting {name!r} must be at least 1, got {value}")
     if not 0 < config.dev_fraction < 1:
         raise ConfigError(f"setting 'dev_fraction' must be between 0 and 1, got {config.dev_fraction}")
+    if config.precision not in PRECISIONS:
+        raise ConfigError(f"setting 'precision' must be one of {', '.join(PRECISIONS)}, got {config.precision!r}")
     if config.learning_rate <= 0:
         raise ConfigError(f"setting 'learning_rate' must be positive, got {config.learning_rate}")
 
@@ -95,6 +101,16 @@ def resolve_path(value: str) -> Path:
     if value.startswith(CORPUS_PREFIX):
         return CORPUS_DIR / f"{value.removeprefix(CORPUS_PREFIX)}.jsonl"
     return Path(value)
+
+
+def resolve_precision(value: str) -> str:
+    """"auto" becomes "bf16" where the hardware multiplies bf16 natively; elsewhere bf16 is emulated and slower."""
+    if value != "auto":
+        return value
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp32"
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return "bf16" if native else "fp32"
 
 
 def resolve_base_model(value: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ from model.export import export_onnx
 from model.folder import CONFIG_FILE, METRICS_FILE, STANCE_FILE
 from model.predictor import StancePredictor, softmax
 from training.calibration import expected_calibration_error, fit_temperature
-from training.config import TrainConfig, resolve_base_model
+from training.config import TrainConfig, resolve_base_model, resolve_precision
 from training.data import TrainingData, load_training_data
 from training.folder import check_output, staged_folder
 from training.metrics import label_ids, score
@@ -90,6 +91,7 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
         label2id={label: i for i, label in enumerate(data.labels)},
         ignore_mismatched_sizes=True,  # a base model may carry another task's head
     )
+    model.get_input_embeddings().weight.requires_grad_(config.train_word_embeddings)
     counts = np.bincount(label_ids(data.train, data.labels), minlength=len(data.labels))
     weights = torch.tensor(len(data.train) / (len(data.labels) * counts), dtype=torch.float32)
     args = TrainingArguments(
@@ -117,6 +119,8 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
         ddp_backend=("nccl" if torch.cuda.is_available() else "gloo") if world_size() > 1 else None,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        bf16=config.precision == "bf16",
+        use_cpu=not torch.cuda.is_available(),  # the Trainer asks for it before it will autocast bf16 on a CPU
         disable_tqdm=False,
     )
     trainer = Trainer(
@@ -144,6 +148,7 @@ def fit(config: TrainConfig) -> Path:
     """Train, calibrate, export and evaluate; write the model folder at `config.output`; return it."""
     data = load_training_data(config)
     base = resolve_base_model(config.base_model)
+    config = dataclasses.replace(config, precision=resolve_precision(config.precision))
     output = Path(config.output)
     check_output(output)
     is_main = is_main_process()
@@ -151,6 +156,8 @@ def fit(config: TrainConfig) -> Path:
     with staged_folder(output, publish=is_main) as staging:
         trainer = build_trainer(config, data, base, staging / "checkpoints")
         trainer.train()
+        # Drop the bf16 autocast from the model's forward: the temperature must fit the fp32 logits it serves with.
+        trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
         dev_prediction = trainer.predict(trainer.eval_dataset)
         if is_main:
             shutil.rmtree(staging / "checkpoints", ignore_errors=True)
