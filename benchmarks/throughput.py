@@ -95,7 +95,7 @@ def agreement(model: str) -> dict:
 
 
 def processor_name() -> str:
-    """The CPU model: figures differ several-fold between the machines this project runs on, so each says which."""
+    """The CPU model: figures differ up to 2× between the machines this project runs on, so each says which."""
     cpuinfo = Path("/proc/cpuinfo")  # Linux only
     lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
