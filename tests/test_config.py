@@ -32,6 +32,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path: Path) -> None:
         ("epochs = 0\n", "'epochs' must be at least 1"),
         ("epochs = [\n", "not valid TOML"),
         ('precision = "fp16"\n', "'precision' must be one of auto, bf16, fp32"),
+        ('head_init = "zeros"\n', "'head_init' must be one of probe, random"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:

@@ -16,6 +16,7 @@ from data.records import CORPUS_DIR
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 CORPUS_PREFIX = "corpus:"
 PRECISIONS = ("auto", "bf16", "fp32")
+HEAD_INITS = ("probe", "random")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
@@ -41,6 +42,7 @@ class TrainConfig:
     patience: int
     precision: str
     train_word_embeddings: bool
+    head_init: str
     class_weights: bool
     min_examples_per_label: int
     export_onnx: bool
@@ -92,6 +94,8 @@ def _check_values(config: TrainConfig) -> None:
         raise ConfigError(f"setting 'dev_fraction' must be between 0 and 1, got {config.dev_fraction}")
     if config.precision not in PRECISIONS:
         raise ConfigError(f"setting 'precision' must be one of {', '.join(PRECISIONS)}, got {config.precision!r}")
+    if config.head_init not in HEAD_INITS:
+        raise ConfigError(f"setting 'head_init' must be one of {', '.join(HEAD_INITS)}, got {config.head_init!r}")
     if config.learning_rate <= 0:
         raise ConfigError(f"setting 'learning_rate' must be positive, got {config.learning_rate}")
 

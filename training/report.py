@@ -83,8 +83,9 @@ Labels each statement about the Russia–Ukraine war with the stance it takes on
 Base model `{stance['base_model']}`, {config.epochs} epochs at most (best epoch: {metrics['best_epoch']}),
 batch size {config.batch_size}, learning rate {config.learning_rate}, max length {config.max_length} word pieces,
 class-weighted loss: {config.class_weights}, precision {config.precision}, word embeddings
-{"fine-tuned" if config.train_word_embeddings else "kept as pretrained"}, seed {config.seed}. Every setting:
-`training_config.toml`.
+{"fine-tuned" if config.train_word_embeddings else "kept as pretrained"}, head started
+{"from a linear probe on the pretrained features" if config.head_init == "probe" else "at random"}, seed {config.seed}.
+Every setting: `training_config.toml`.
 Trained in {stance['train_seconds']:.0f} s on {stance['trained_at']}.
 
 ## Results

@@ -34,6 +34,7 @@ from training.config import TrainConfig, resolve_base_model, resolve_precision
 from training.data import TrainingData, load_training_data
 from training.folder import check_output, staged_folder
 from training.metrics import label_ids, score
+from training.probe import init_head_by_probe
 from training.report import plot_confusion, plot_training_curve, write_model_card
 
 
@@ -92,6 +93,10 @@ def build_trainer(config: TrainConfig, data: TrainingData, base: Path, checkpoin
         ignore_mismatched_sizes=True,  # a base model may carry another task's head
     )
     model.get_input_embeddings().weight.requires_grad_(config.train_word_embeddings)
+    if config.head_init == "probe":
+        probe_f1 = init_head_by_probe(model, tokenizer, data, config.max_length, balanced=config.class_weights)
+        if is_main_process():
+            print(f"linear probe on the pretrained features: dev macro-F1 {probe_f1:.3f}; fine-tuning from it")
     counts = np.bincount(label_ids(data.train, data.labels), minlength=len(data.labels))
     weights = torch.tensor(len(data.train) / (len(data.labels) * counts), dtype=torch.float32)
     args = TrainingArguments(
