@@ -113,3 +113,12 @@ def test_bad_folders_and_backends_are_clear_errors(tiny_model: Path, tmp_path: P
         StancePredictor(tmp_path)
     with pytest.raises(ModelFolderError, match="unknown backend 'tpu'"):
         StancePredictor(tiny_model, backend="tpu")
+
+
+def test_int8_graph_keeps_the_classification_head_in_float(tiny_model: Path) -> None:
+    import onnx
+
+    nodes = onnx.load(onnx_int8_path(tiny_model)).graph.node
+    last_norm = max(i for i, node in enumerate(nodes) if node.op_type == "LayerNormalization")
+    head = [node.op_type for node in nodes[last_norm + 1 :]]
+    assert head.count("MatMul") == 2 and "MatMulInteger" not in head  # the pooler and the output layer
