@@ -76,10 +76,13 @@ def test_long_texts_are_truncated_and_flagged(predictor: StancePredictor) -> Non
 
 
 def test_int8_graph_agrees_with_pytorch(tiny_model: Path) -> None:
-    # A barely trained model has near-uniform scores, so the check is on probabilities, not only labels.
+    # The labels must agree, and the scores closely. The head starts from a linear probe, whose large weights carry
+    # int8's error in the encoder's features into the scores: 0.06 at most here, 0.21 on the full model's test split,
+    # where 99.3% of labels agree (with a random head it stayed under 0.05 here).
     onnx = StancePredictor(tiny_model, backend="onnx").predict_proba(TEXTS)
     torch = StancePredictor(tiny_model, backend="pytorch").predict_proba(TEXTS)
-    assert np.abs(onnx - torch).max() < 0.05
+    assert (onnx.argmax(axis=1) == torch.argmax(axis=1)).all()
+    assert np.abs(onnx - torch).max() < 0.1
 
 
 def test_int8_session_keeps_layer_norm_unfused(tiny_model: Path, tmp_path: Path) -> None:
