@@ -48,7 +48,9 @@ def test_model_folder_is_complete_and_loads_with_plain_transformers(tiny_model: 
     metrics = json.loads((tiny_model / "metrics.json").read_text())
     assert metrics["dev"]["n"] > 0 and 0 <= metrics["dev"]["macro_f1"] <= 1
     assert set(metrics["calibration"]) == {"temperature", "dev_ece_before", "dev_ece_after"}
-    assert stance_info["version"] in (tiny_model / "README.md").read_text()
+    card = (tiny_model / "README.md").read_text()
+    assert stance_info["version"] in card
+    assert f'StancePredictor("{tiny_model}")' in card  # the folder as published, not the staging one it was written in
     saved = tomllib.loads((tiny_model / "training_config.toml").read_text())
     assert saved["precision"] in ("bf16", "fp32")  # "auto" is saved as what it chose, so a rerun repeats it
     assert not staging_path(tiny_model).exists()

@@ -101,10 +101,10 @@ Calibration: temperature {calibration['temperature']:.3f} fitted on dev; dev exp
 ## Use
 ```python
 from model import StancePredictor            # the project's fast predictor (ONNX int8 when exported)
-StancePredictor("{folder.name}").predict(["The guns must fall silent now."])
+StancePredictor("{config.output}").predict(["The guns must fall silent now."])
 
 from transformers import pipeline            # plain transformers works too (uncalibrated scores)
-pipeline("text-classification", model="{folder.name}")("The guns must fall silent now.")
+pipeline("text-classification", model="{config.output}")("The guns must fall silent now.")
 ```
 
 ## Limits
